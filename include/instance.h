@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* One reaper at a time: an exclusive flock(2) on a lock file. */
+#ifndef NMR_INSTANCE_H
+#define NMR_INSTANCE_H
+
+#include <stdint.h>
+
+/*
+ * Take the lock on PATH, creating the file if needed, waiting up to
+ * WAIT_SECONDS for another instance to release it.  Returns the descriptor
+ * that holds the lock (kept open for the whole run), -EWOULDBLOCK when the
+ * wait ran out, or -errno.
+ */
+int instance_lock(const char *path, int64_t wait_seconds);
+
+#endif

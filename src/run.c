@@ -1,0 +1,292 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run of the command:
+ *   1. take the one-reaper lock and join the judged namespace (real runs)
+ *   2. read the mount table and /proc/locks once; wait while a GC runs
+ *   3. judge every mount considered: shape, liveness, place in the tree
+ *   4. unmount the stale leaks and read the table once more to confirm
+ *   5. record first sightings, print the report and pick the exit status
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "instance.h"
+#include "judge.h"
+#include "liveness.h"
+#include "log.h"
+#include "locks.h"
+#include "mounttab.h"
+#include "nixstate.h"
+#include "nsjoin.h"
+#include "reap.h"
+#include "report.h"
+#include "run.h"
+#include "shape.h"
+
+/* Does this process have CAP_SYS_ADMIN, which umount2 and setns need? */
+static bool has_sys_admin(void)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &header, data) < 0)
+		return geteuid() == 0;
+	return data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+}
+
+/*
+ * Find where the judged namespace's files are seen from here: "" when it is
+ * this namespace, /proc/PID/root otherwise.  A real run joins it instead, so
+ * that its mounts can be unmounted at all.
+ */
+static int enter_namespace(const struct options *opts, char **ret_prefix)
+{
+	bool same;
+	int r;
+
+	*ret_prefix = xstrdup("");
+	if (opts->mountinfo)
+		return 0;
+
+	r = ns_is_same(opts->proc_dir, opts->pid, &same);
+	if (r < 0) {
+		log_error("cannot read the mount namespace of pid %d: %s", (int)opts->pid, strerror(-r));
+		return EXIT_FATAL;
+	}
+	if (same)
+		return 0;
+
+	if (opts->dry_run) {
+		free(*ret_prefix);
+		*ret_prefix = xasprintf("%s/%d/root", opts->proc_dir, (int)opts->pid);
+		return 0;
+	}
+	r = ns_join(opts->proc_dir, opts->pid);
+	if (r < 0) {
+		log_error("cannot join the mount namespace of pid %d: %s", (int)opts->pid, strerror(-r));
+		return EXIT_FATAL;
+	}
+	log_debug("joined the mount namespace of pid %d", (int)opts->pid);
+	return 0;
+}
+
+/* Read /proc/locks again until no GC holds gc.lock, for at most --wait seconds. */
+static int wait_for_gc(const struct options *opts, const char *state_dir, struct lock_table *locks)
+{
+	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
+	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
+	struct timespec start, now;
+	pid_t holder = 0;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		r = locks_read(locks, locks_path);
+		if (r < 0) {
+			log_error("cannot read %s: %s", locks_path, strerror(-r));
+			r = EXIT_FATAL;
+			break;
+		}
+		if (nixstate_gc_running(state_dir, locks, &holder) != 1) {
+			r = 0;
+			break;
+		}
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= opts->wait) {
+			log_error("a garbage collection is running (pid %d holds %s/gc.lock); "
+				  "nothing reaped, try again when it ends or use --wait",
+				  (int)holder, opts->state_dir);
+			r = EXIT_GC_RUNNING;
+			break;
+		}
+		locks_free(locks);
+		nanosleep(&pause, NULL);
+	}
+	if (r != 0)
+		locks_free(locks);
+	free(locks_path);
+	return r;
+}
+
+static char *table_path(const struct options *opts)
+{
+	if (opts->mountinfo)
+		return xstrdup(opts->mountinfo);
+	return xasprintf("%s/%d/mountinfo", opts->proc_dir, (int)opts->pid);
+}
+
+static int read_table(const char *path, struct mount_table *tab)
+{
+	int r = mounttab_read(tab, path);
+
+	if (r < 0) {
+		log_error("cannot read mount table %s: %s", path, strerror(-r));
+		return EXIT_FATAL;
+	}
+	for (size_t i = 0; i < tab->count; i++)
+		if (tab->entries[i].malformed)
+			log_warning("%s:%u: malformed line kept: %s", path, tab->entries[i].line,
+				    tab->entries[i].error);
+	return 0;
+}
+
+static struct tmp_dir *resolve_tmp_dirs(const struct options *opts, const struct mount_table *tab)
+{
+	struct tmp_dir *dirs = xcalloc(opts->ntmp_dirs, sizeof(*dirs));
+
+	for (size_t i = 0; i < opts->ntmp_dirs; i++)
+		dirs[i].path = opts->tmp_dirs[i];
+	shape_resolve_tmp_dirs(dirs, opts->ntmp_dirs, tab);
+	for (size_t i = 0; i < opts->ntmp_dirs; i++)
+		if (!dirs[i].resolved)
+			log_warning("no mount in the table holds tmp directory %s", dirs[i].path);
+	return dirs;
+}
+
+static void free_tmp_dirs(struct tmp_dir *dirs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(dirs[i].fs_dir);
+	free(dirs);
+}
+
+/* Judge every mount considered in TAB into J. */
+static void judge_table(const struct options *opts, const char *prefix, struct mount_table *tab,
+			const struct tmp_dir *dirs, struct lock_table *locks, struct judgement *j,
+			struct liveness *l)
+{
+	judge_shapes(j, tab, opts->store_dir, dirs, opts->ntmp_dirs);
+	liveness_init(l, opts, prefix, dirs, locks, j);
+	for (size_t i = 0; i < j->count; i++)
+		if (j->verdicts[i].leak)
+			liveness_judge(l, &j->verdicts[i]);
+	judge_structure(j, tab);
+	if (opts->all_namespaces)
+		ns_list_copies(j, opts->proc_dir, opts->pid);
+}
+
+/* Unmount the stale leaks and confirm in a fresh read of the table; returns how many remain. */
+static size_t reap_and_verify(struct judgement *j, const char *path)
+{
+	size_t failed = reap_all(j);
+	int still = reap_verify(j, path);
+
+	if (still < 0) {
+		log_error("cannot read mount table %s again to confirm: %s", path, strerror(-still));
+		return failed ? failed : 1;
+	}
+	for (size_t i = 0; i < j->count; i++) {
+		const struct verdict *v = &j->verdicts[i];
+
+		if (v->result && (strcmp(v->result, "failed") == 0 || strcmp(v->result, "moved") == 0))
+			log_error("cannot unmount %s (mount %d): %s", v->mount->target, v->mount->id,
+				  strcmp(v->result, "moved") == 0 ? "another mount is on top now"
+								 : strerror(v->error));
+	}
+	return (size_t)still;
+}
+
+static int explain(const struct judgement *j, const char *what)
+{
+	const struct verdict *v = judge_find(j, what);
+
+	if (!v) {
+		log_error("no mount considered matches '%s'; give a mount ID or a mount point "
+			  "directly in the store", what);
+		return EXIT_FATAL;
+	}
+	report_explain(v);
+	return EXIT_DONE;
+}
+
+int run(const struct options *opts)
+{
+	struct mount_table tab = { 0 };
+	struct lock_table locks = { 0 };
+	struct judgement j = { 0 };
+	struct liveness l;
+	struct tmp_dir *dirs = NULL;
+	char *prefix = NULL, *path = NULL, *state_dir = NULL;
+	bool real_run = !opts->dry_run, judged = false;
+	size_t remaining = 0;
+	int lock_fd = -1, r;
+
+	if (real_run && !has_sys_admin()) {
+		log_error("unmounting needs CAP_SYS_ADMIN: run as root, or add --dry-run to only judge");
+		return EXIT_FATAL;
+	}
+	if (real_run) {
+		lock_fd = instance_lock(opts->lock_file, opts->wait);
+		if (lock_fd == -EWOULDBLOCK) {
+			log_error("another nix-mount-reap holds %s; not reaping (use --wait to wait for it)",
+				  opts->lock_file);
+			return EXIT_LOCKED;
+		}
+		if (lock_fd < 0) {
+			log_error("cannot lock %s: %s", opts->lock_file, strerror(-lock_fd));
+			return EXIT_FATAL;
+		}
+	}
+
+	r = enter_namespace(opts, &prefix);
+	if (r)
+		goto out;
+
+	path = table_path(opts);
+	r = read_table(path, &tab);
+	if (r)
+		goto out;
+
+	state_dir = path_prefixed(prefix, opts->state_dir);
+	r = wait_for_gc(opts, state_dir, &locks);
+	if (r)
+		goto out;
+
+	dirs = resolve_tmp_dirs(opts, &tab);
+	judge_table(opts, prefix, &tab, dirs, &locks, &j, &l);
+	judged = true;
+
+	if (opts->explain) {
+		r = explain(&j, opts->explain);
+		goto out;
+	}
+
+	if (real_run)
+		remaining = reap_and_verify(&j, path);
+
+	r = liveness_save_seen(&l, &j);
+	if (r < 0)
+		log_warning("cannot write state file %s: %s", opts->state_file, strerror(-r));
+
+	if (opts->verbose)
+		report_traces(&j);
+	if (!opts->quiet) {
+		r = report_print(&j, opts, real_run);
+		if (r < 0)
+			log_error("cannot print the report: %s", strerror(-r));
+	}
+	report_summary(&j, &tab, real_run);
+
+	r = remaining || tab.malformed ? EXIT_PARTIAL : EXIT_DONE;
+out:
+	if (judged)
+		liveness_free(&l);
+	judge_free(&j);
+	locks_free(&locks);
+	if (dirs)
+		free_tmp_dirs(dirs, opts->ntmp_dirs);
+	mounttab_free(&tab);
+	free(state_dir);
+	free(path);
+	free(prefix);
+	if (lock_fd >= 0)
+		close(lock_fd);
+	return r;
+}
