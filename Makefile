@@ -33,7 +33,16 @@ tests/unit: tests/unit.o $(LIB_OBJS)
 %.o: %.c $(HEADERS)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-check: nix-mount-reap tests/unit
+# The same sources built with AddressSanitizer and UndefinedBehaviorSanitizer,
+# which the memory-check test runs beside valgrind.
+SANITIZE = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+nix-mount-reap-asan: src/main.c $(LIB_SRCS) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ src/main.c $(LIB_SRCS) $(ALL_LDLIBS)
+
+tests/unit-asan: tests/unit.c $(LIB_SRCS) $(HEADERS)
+	$(CC) $(ALL_CFLAGS) $(SANITIZE) -o $@ tests/unit.c $(LIB_SRCS) $(ALL_LDLIBS)
+
+check: nix-mount-reap tests/unit nix-mount-reap-asan tests/unit-asan
 	sh tests/run
 
 install: nix-mount-reap
@@ -45,6 +54,6 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/nix-mount-reap $(DESTDIR)$(MANDIR)/man8/nix-mount-reap.8
 
 clean:
-	rm -f nix-mount-reap tests/unit src/*.o tests/*.o
+	rm -f nix-mount-reap nix-mount-reap-asan tests/unit tests/unit-asan src/*.o tests/*.o
 
 .PHONY: all check install uninstall clean

@@ -15,7 +15,7 @@
 
 /* A tmp directory where leaked copies live, and where it sits in the mount table. */
 struct tmp_dir {
-	char *path;		/* normalized path, as configured */
+	const char *path;	/* normalized path, as configured */
 	bool resolved;		/* false when no mount in the table holds it */
 	dev_t devno;		/* device of the mount that holds it */
 	char *fs_dir;		/* the directory as seen from its filesystem's root */

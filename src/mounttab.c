@@ -138,6 +138,14 @@ static const char *parse_line(const char *line, size_t len, struct mount_entry *
 		start = i + 1;
 	}
 
+	if (!parse_number(f.start[0], f.len[0], &e->id)) {
+		error = "mount ID is not a number";
+		goto out;
+	}
+	if (!parse_number(f.start[1], f.len[1], &e->parent_id)) {
+		error = "parent ID is not a number";
+		goto out;
+	}
 	for (sep = 6; sep < f.count; sep++)
 		if (fields_equal(&f, sep, "-"))
 			break;
@@ -150,14 +158,6 @@ static const char *parse_line(const char *line, size_t len, struct mount_entry *
 		goto out;
 	}
 
-	if (!parse_number(f.start[0], f.len[0], &e->id)) {
-		error = "mount ID is not a number";
-		goto out;
-	}
-	if (!parse_number(f.start[1], f.len[1], &e->parent_id)) {
-		error = "parent ID is not a number";
-		goto out;
-	}
 	if (!parse_devno(f.start[2], f.len[2], &e->devno)) {
 		error = "device is not major:minor";
 		goto out;

@@ -181,7 +181,6 @@ static int parse_one(struct options *opts, int c, const char *arg)
 	case 'h': print_help(); return EXIT_DONE;
 	case 'V': printf(PROGRAM_NAME " %s\n", NMR_VERSION); return EXIT_DONE;
 	default:
-		fprintf(stderr, "Try '" PROGRAM_NAME " --help' for more information.\n");
 		return EXIT_FATAL;
 	}
 	return -1;
@@ -192,7 +191,17 @@ int options_parse(struct options *opts, int argc, char **argv)
 	int c, r;
 
 	set_defaults(opts);
-	while ((c = getopt_long(argc, argv, "njqvp:m:hV", long_options, NULL)) != -1) {
+	opterr = 0;	/* getopt would name argv[0]; the messages below name the program */
+	while ((c = getopt_long(argc, argv, ":njqvp:m:hV", long_options, NULL)) != -1) {
+		const char *given = argv[optind - 1];
+
+		if (c == ':')
+			return usage_error("option '%s' requires an argument", given);
+		if (c == '?') {
+			if (optopt && !str_has_prefix(given, "--"))
+				return usage_error("invalid option -- '%c'", optopt);
+			return usage_error("unrecognized option '%s'", given);
+		}
 		r = parse_one(opts, c, optarg);
 		if (r >= 0)
 			return r;
