@@ -17,8 +17,10 @@ int ns_join(const char *proc_dir, pid_t pid);
 /*
  * Find, for each leak in J, the other mount namespaces that hold a mount with
  * the same root and mount point, and name one process in each in
- * verdict->namespaces.  PID's own namespace is skipped.
+ * verdict->namespaces.  PID's own namespace is skipped.  Returns how many
+ * namespaces hold a copy of some leak, with one process of each in *RET_PIDS
+ * (free it).
  */
-void ns_list_copies(struct judgement *j, const char *proc_dir, pid_t pid);
+size_t ns_list_copies(struct judgement *j, const char *proc_dir, pid_t pid, pid_t **ret_pids);
 
 #endif

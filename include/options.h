@@ -23,6 +23,7 @@ struct options {
 	bool quiet;
 	int verbose;
 	bool all_namespaces;
+	bool reap_all_namespaces;	/* also judge and reap in the namespaces listed */
 
 	pid_t pid;			/* whose mount table and namespace */
 	const char *mountinfo;		/* a saved table to judge, or NULL */
@@ -39,6 +40,10 @@ struct options {
 	int64_t min_age;		/* seconds */
 	int64_t wait;			/* seconds */
 	int64_t db_timeout;		/* seconds */
+
+	/* Set for a run in another namespace on behalf of --reap-all-namespaces. */
+	const char *namespace_label;	/* names it in the summary; no table is printed */
+	bool lock_inherited;		/* the parent run holds the lock file */
 };
 
 /*

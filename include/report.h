@@ -12,7 +12,8 @@
 int report_print(const struct judgement *j, const struct options *opts, bool real_run);
 
 /* Print the summary line, e.g. "reaped 793 of 795 leaked mounts; kept 2 (live-lock 2)". */
-void report_summary(const struct judgement *j, const struct mount_table *tab, bool real_run);
+void report_summary(const struct judgement *j, const struct mount_table *tab, bool real_run,
+		    const char *label);
 
 /* Print every signal checked on each mount, for --verbose. */
 void report_traces(const struct judgement *j);

@@ -100,8 +100,11 @@ static size_t list_namespaces(const char *proc_dir, struct namespace **ret)
 	return n;
 }
 
-static void note_copies(struct judgement *j, const struct mount_table *tab, const struct namespace *ns)
+/* Name NS in the verdict of each leak it holds a copy of; returns whether it holds any. */
+static bool note_copies(struct judgement *j, const struct mount_table *tab, const struct namespace *ns)
 {
+	bool found = false;
+
 	for (size_t i = 0; i < j->count; i++) {
 		struct verdict *v = &j->verdicts[i];
 		char *joined;
@@ -118,15 +121,18 @@ static void note_copies(struct judgement *j, const struct mount_table *tab, cons
 					   v->namespaces ? ", " : "", (unsigned long)ns->ino, (int)ns->pid);
 			free(v->namespaces);
 			v->namespaces = joined;
+			found = true;
 			break;
 		}
 	}
+	return found;
 }
 
-void ns_list_copies(struct judgement *j, const char *proc_dir, pid_t pid)
+size_t ns_list_copies(struct judgement *j, const char *proc_dir, pid_t pid, pid_t **ret_pids)
 {
 	struct namespace *list;
-	size_t n = list_namespaces(proc_dir, &list);
+	size_t n = list_namespaces(proc_dir, &list), nholders = 0;
+	pid_t *holders = xcalloc(n, sizeof(*holders));
 	char pid_text[16];
 	struct stat own;
 
@@ -142,10 +148,13 @@ void ns_list_copies(struct judgement *j, const char *proc_dir, pid_t pid)
 			continue;
 		path = xasprintf("%s/%d/mountinfo", proc_dir, (int)list[i].pid);
 		if (mounttab_read(&tab, path) == 0) {
-			note_copies(j, &tab, &list[i]);
+			if (note_copies(j, &tab, &list[i]))
+				holders[nholders++] = list[i].pid;
 			mounttab_free(&tab);
 		}
 		free(path);
 	}
 	free(list);
+	*ret_pids = holders;
+	return nholders;
 }

@@ -25,6 +25,7 @@ enum {
 	OPT_DB_TIMEOUT,
 	OPT_EXPLAIN,
 	OPT_ALL_NAMESPACES,
+	OPT_REAP_ALL_NAMESPACES,
 };
 
 static const struct option long_options[] = {
@@ -45,6 +46,7 @@ static const struct option long_options[] = {
 	{ "db-timeout",		required_argument,	NULL, OPT_DB_TIMEOUT },
 	{ "explain",		required_argument,	NULL, OPT_EXPLAIN },
 	{ "all-namespaces",	no_argument,		NULL, OPT_ALL_NAMESPACES },
+	{ "reap-all-namespaces", no_argument,		NULL, OPT_REAP_ALL_NAMESPACES },
 	{ "help",		no_argument,		NULL, 'h' },
 	{ "version",		no_argument,		NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -77,6 +79,8 @@ static void print_help(void)
 	      "      --db-timeout SECONDS busy timeout for the store database (default 3)\n"
 	      "      --explain ID|PATH    explain the decision on one mount, then exit\n"
 	      "      --all-namespaces     list the other mount namespaces holding each leak\n"
+	      "      --reap-all-namespaces\n"
+	      "                           also judge and reap in each namespace listed\n"
 	      "  -h, --help               print this help and exit\n"
 	      "  -V, --version            print the version and exit\n"
 	      "\n"
@@ -178,6 +182,10 @@ static int parse_one(struct options *opts, int c, const char *arg)
 		break;
 	case OPT_EXPLAIN: opts->explain = arg; break;
 	case OPT_ALL_NAMESPACES: opts->all_namespaces = true; break;
+	case OPT_REAP_ALL_NAMESPACES:
+		opts->all_namespaces = true;
+		opts->reap_all_namespaces = true;
+		break;
 	case 'h': print_help(); return EXIT_DONE;
 	case 'V': printf(PROGRAM_NAME " %s\n", NMR_VERSION); return EXIT_DONE;
 	default:
@@ -221,6 +229,8 @@ int options_parse(struct options *opts, int argc, char **argv)
 	}
 	if (opts->mountinfo || opts->explain)
 		opts->dry_run = true;
+	if (opts->mountinfo && opts->all_namespaces)
+		return usage_error("%s", "--all-namespaces needs a live mount table, not --mountinfo");
 	if (opts->quiet && opts->verbose)
 		return usage_error("%s", "--quiet and --verbose exclude each other");
 	return -1;

@@ -188,7 +188,8 @@ out:
 	return r;
 }
 
-void report_summary(const struct judgement *j, const struct mount_table *tab, bool real_run)
+void report_summary(const struct judgement *j, const struct mount_table *tab, bool real_run,
+		    const char *label)
 {
 	size_t count[REASON_COUNT] = { 0 }, leaks = 0, reaped = 0, kept = 0, failed = 0;
 	struct strbuf sb = { 0 };
@@ -210,6 +211,8 @@ void report_summary(const struct judgement *j, const struct mount_table *tab, bo
 		}
 	}
 
+	if (label)
+		strbuf_addf(&sb, "in %s: ", label);
 	strbuf_addf(&sb, "%s %zu of %zu leaked mounts", real_run ? "reaped" : "would reap", reaped, leaks);
 	if (kept) {
 		strbuf_addf(&sb, "; %s %zu (", real_run ? "kept" : "would keep", kept);

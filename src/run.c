@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -163,10 +164,14 @@ static void free_tmp_dirs(struct tmp_dir *dirs, size_t n)
 	free(dirs);
 }
 
-/* Judge every mount considered in TAB into J. */
+/*
+ * Judge every mount considered in TAB into J.  With --all-namespaces, also
+ * list the other namespaces that hold a copy of a leak, one process of each
+ * in *RET_HOLDERS.
+ */
 static void judge_table(const struct options *opts, const char *prefix, struct mount_table *tab,
 			const struct tmp_dir *dirs, struct lock_table *locks, struct judgement *j,
-			struct liveness *l)
+			struct liveness *l, pid_t **ret_holders, size_t *ret_nholders)
 {
 	judge_shapes(j, tab, opts->store_dir, dirs, opts->ntmp_dirs);
 	liveness_init(l, opts, prefix, dirs, locks, j);
@@ -175,7 +180,51 @@ static void judge_table(const struct options *opts, const char *prefix, struct m
 			liveness_judge(l, &j->verdicts[i]);
 	judge_structure(j, tab);
 	if (opts->all_namespaces)
-		ns_list_copies(j, opts->proc_dir, opts->pid);
+		*ret_nholders = ns_list_copies(j, opts->proc_dir, opts->pid, ret_holders);
+}
+
+/*
+ * Run once more in the namespace of each process in HOLDERS, with the same
+ * checks, for --reap-all-namespaces.  Each run is a child process, because
+ * joining a namespace cannot be undone; it inherits the lock file, prints
+ * only its summary line, and its exit status counts when this run's is 0.
+ */
+static int run_in_other_namespaces(const struct options *opts, const pid_t *holders, size_t n)
+{
+	int worst = EXIT_DONE;
+
+	for (size_t i = 0; i < n; i++) {
+		struct options child_opts = *opts;
+		char label[64];
+		int status;
+		pid_t child;
+
+		snprintf(label, sizeof(label), "the mount namespace of pid %d", (int)holders[i]);
+		child_opts.pid = holders[i];
+		child_opts.all_namespaces = false;
+		child_opts.reap_all_namespaces = false;
+		child_opts.namespace_label = label;
+		child_opts.lock_inherited = true;
+
+		fflush(stdout);
+		fflush(stderr);
+		child = fork();
+		if (child < 0) {
+			log_error("cannot start a run in %s: %s", label, strerror(errno));
+			worst = EXIT_PARTIAL;
+			continue;
+		}
+		if (child == 0)
+			_exit(run(&child_opts));
+
+		if (waitpid(child, &status, 0) < 0 || !WIFEXITED(status)) {
+			log_error("the run in %s did not finish", label);
+			worst = EXIT_PARTIAL;
+		} else if (WEXITSTATUS(status) != EXIT_DONE && worst == EXIT_DONE) {
+			worst = WEXITSTATUS(status);
+		}
+	}
+	return worst;
 }
 
 /* Unmount the stale leaks and confirm in a fresh read of the table; returns how many remain. */
@@ -219,6 +268,8 @@ int run(const struct options *opts)
 	struct judgement j = { 0 };
 	struct liveness l;
 	struct tmp_dir *dirs = NULL;
+	pid_t *holders = NULL;
+	size_t nholders = 0;
 	char *prefix = NULL, *path = NULL, *state_dir = NULL;
 	bool real_run = !opts->dry_run, judged = false;
 	size_t remaining = 0;
@@ -228,7 +279,7 @@ int run(const struct options *opts)
 		log_error("unmounting needs CAP_SYS_ADMIN: run as root, or add --dry-run to only judge");
 		return EXIT_FATAL;
 	}
-	if (real_run) {
+	if (real_run && !opts->lock_inherited) {
 		lock_fd = instance_lock(opts->lock_file, opts->wait);
 		if (lock_fd == -EWOULDBLOCK) {
 			log_error("another nix-mount-reap holds %s; not reaping (use --wait to wait for it)",
@@ -256,7 +307,7 @@ int run(const struct options *opts)
 		goto out;
 
 	dirs = resolve_tmp_dirs(opts, &tab);
-	judge_table(opts, prefix, &tab, dirs, &locks, &j, &l);
+	judge_table(opts, prefix, &tab, dirs, &locks, &j, &l, &holders, &nholders);
 	judged = true;
 
 	if (opts->explain) {
@@ -267,20 +318,27 @@ int run(const struct options *opts)
 	if (real_run)
 		remaining = reap_and_verify(&j, path);
 
-	r = liveness_save_seen(&l, &j);
+	/* A run on behalf of another namespace leaves the record to the run that started it. */
+	r = opts->namespace_label ? 0 : liveness_save_seen(&l, &j);
 	if (r < 0)
 		log_warning("cannot write state file %s: %s", opts->state_file, strerror(-r));
 
 	if (opts->verbose)
 		report_traces(&j);
-	if (!opts->quiet) {
+	if (!opts->quiet && !opts->namespace_label) {
 		r = report_print(&j, opts, real_run);
 		if (r < 0)
 			log_error("cannot print the report: %s", strerror(-r));
 	}
-	report_summary(&j, &tab, real_run);
+	report_summary(&j, &tab, real_run, opts->namespace_label);
 
 	r = remaining || tab.malformed ? EXIT_PARTIAL : EXIT_DONE;
+	if (opts->reap_all_namespaces) {
+		int others = run_in_other_namespaces(opts, holders, nholders);
+
+		if (r == EXIT_DONE)
+			r = others;
+	}
 out:
 	if (judged)
 		liveness_free(&l);
@@ -289,6 +347,7 @@ out:
 	if (dirs)
 		free_tmp_dirs(dirs, opts->ntmp_dirs);
 	mounttab_free(&tab);
+	free(holders);
 	free(state_dir);
 	free(path);
 	free(prefix);
