@@ -64,3 +64,31 @@ assert_private_ns() {
 reap_ids() {
 	jq -r '.mounts[] | select(.action == "reap") | .id' | sort -n
 }
+
+# Create the scratch directory $work for test NAME and remove it on exit.
+# Before that, end the processes listed in $work_pids and, in a private
+# namespace only, detach every mount below $work, stacked ones included.
+make_work_dir() {
+	work=$(mktemp -d "${TMPDIR:-/tmp}/nmr-$1.XXXXXX") || fail "mktemp -d failed"
+	work_pids=
+	trap remove_work_dir EXIT
+	trap 'exit 1' HUP INT TERM
+}
+
+remove_work_dir() {
+	for pid in $work_pids; do
+		kill "$pid" 2> /dev/null
+	done
+	if [ -n "${NMR_OUTER_NS:-}" ]; then
+		pass=0
+		while [ "$pass" -lt 10 ]; do
+			targets=$(awk -v prefix="$work/" 'index($5, prefix) == 1 { print $5 }' /proc/self/mountinfo)
+			[ -n "$targets" ] || break
+			for target in $targets; do
+				umount -l "$target" 2> /dev/null
+			done
+			pass=$((pass + 1))
+		done
+	fi
+	rm -rf "$work"
+}

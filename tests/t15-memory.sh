@@ -16,15 +16,7 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 status_of_memory_error=99
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nmr-t15.XXXXXX") || fail "mktemp failed"
-cleanup() {
-	for target in $(awk -v prefix="$work/" 'index($5, prefix) == 1 { print $5 }' /proc/self/mountinfo 2> /dev/null); do
-		umount -l "$target" 2> /dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+make_work_dir t15
 
 mkdir "$work/proc" "$work/state"
 : > "$work/proc/locks"
@@ -66,6 +58,11 @@ fi
 
 # The real unmount path needs a private namespace, and root to make one.
 [ "$(id -u)" -eq 0 ] || skip "fixtures checked; the unmount path needs root"
+if [ -z "${NMR_OUTER_NS:-}" ]; then
+	# The script runs again in the namespace with a work directory of its own.
+	remove_work_dir
+	trap - EXIT
+fi
 enter_private_ns "$@"
 
 hash=0123456789abcdfghijklmnpqrsvwxyz

@@ -10,19 +10,7 @@ TESTS=${TESTS:-$(cd "$(dirname "$0")" && pwd)}
 require_cmd jq mount unshare
 enter_private_ns "$@"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nmr-t25.XXXXXX") || fail "mktemp failed"
-holders=
-cleanup() {
-	for pid in $holders; do
-		kill "$pid" 2> /dev/null
-	done
-	for target in $(awk -v prefix="$work/" 'index($5, prefix) == 1 { print $5 }' /proc/self/mountinfo); do
-		umount -l "$target" 2> /dev/null
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+make_work_dir t25
 
 mkdir "$work/store" "$work/tmp" "$work/state"
 
@@ -62,7 +50,7 @@ nmr() {
 
 make_leaks 0123456789abcdfghijklmnpqrsvwxyz 1123456789abcdfghijklmnpqrsvwxyz
 first=$(start_holder)
-holders=$first
+work_pids=$first
 wait_for_namespace "$first"
 
 nmr --dry-run --all-namespaces --json > "$work/listed.json" 2> "$work/listed.err" ||
@@ -79,7 +67,7 @@ nmr --all-namespaces -q || fail "the run with --all-namespaces failed"
 # no copies of a leak here any more.
 make_leaks 2123456789abcdfghijklmnpqrsvwxyz 3123456789abcdfghijklmnpqrsvwxyz
 second=$(start_holder)
-holders="$first $second"
+work_pids="$first $second"
 wait_for_namespace "$second"
 
 nmr --reap-all-namespaces > "$work/out" 2> "$work/err" || fail "--reap-all-namespaces failed: $(cat "$work/err")"

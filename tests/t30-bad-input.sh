@@ -13,24 +13,7 @@ require_cmd jq mount umount
 [ -x "$NMR" ] || fail "binary $NMR not found; run make first"
 enter_private_ns "$@"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/nmr-t30.XXXXXX") || fail "mktemp failed"
-
-# Detach every mount under $work, which exists only in this private
-# namespace, then remove the files, the /tmp copy included.
-cleanup() {
-	pass=0
-	while [ "$pass" -lt 10 ]; do
-		targets=$(awk -v prefix="$work/" 'index($5, prefix) == 1 { print $5 }' /proc/self/mountinfo)
-		[ -n "$targets" ] || break
-		for target in $targets; do
-			umount -l "$target" 2> /dev/null
-		done
-		pass=$((pass + 1))
-	done
-	rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT TERM
+make_work_dir t30
 
 # --- One real leak ------------------------------------------------------------
 
