@@ -137,7 +137,7 @@ void nixstate_free(struct nix_state *state)
 
 const struct temp_root *nixstate_find_root(const struct nix_state *state, const char *hash)
 {
-	struct temp_root key;
+	struct temp_root key = { .pid = 0 };
 
 	if (state->nroots == 0 || strlen(hash) < 32)
 		return NULL;
