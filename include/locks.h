@@ -33,7 +33,7 @@ int locks_read(struct lock_table *tab, const char *path);
 
 void locks_free(struct lock_table *tab);
 
-/* Find a lock held on the inode DEV:INO, or NULL. */
+/* Find a lock held on the inode DEV:INO, an exclusive one where there is one, or NULL. */
 const struct file_lock *locks_find(const struct lock_table *tab, dev_t dev, ino_t ino);
 
 /*

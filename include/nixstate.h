@@ -49,7 +49,7 @@ const struct temp_root *nixstate_find_root(const struct nix_state *state, const 
 /* Parse the "derivation" value of an active-builds JSON text; returns a new string or NULL. */
 char *nixstate_parse_derivation(const char *json);
 
-/* Is STATE_DIR/gc.lock locked?  Returns 1 with the holder's PID, 0, or -errno. */
+/* Is STATE_DIR/gc.lock locked exclusively, by a collection?  Returns 1 with the holder's PID, 0, or -errno. */
 int nixstate_gc_running(const char *state_dir, const struct lock_table *locks, pid_t *ret_pid);
 
 #endif

@@ -66,4 +66,7 @@ void read_comm(const char *proc_dir, pid_t pid, char *buf, size_t size);
 /* Seconds since the epoch on the real-time clock. */
 int64_t now_seconds(void);
 
+/* Milliseconds on the monotonic clock, for measuring waits. */
+int64_t monotonic_ms(void);
+
 #endif

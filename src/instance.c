@@ -7,18 +7,19 @@
 #include <unistd.h>
 
 #include "instance.h"
+#include "util.h"
 
 int instance_lock(const char *path, int64_t wait_seconds)
 {
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	struct timespec start, now;
+	int64_t deadline;
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	deadline = monotonic_ms() + wait_seconds * 1000;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
 
@@ -26,8 +27,7 @@ int instance_lock(const char *path, int64_t wait_seconds)
 			close(fd);
 			return -saved;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= wait_seconds) {
+		if (monotonic_ms() >= deadline) {
 			close(fd);
 			return -EWOULDBLOCK;
 		}

@@ -56,6 +56,43 @@ static int compare_depth(const void *a, const void *b)
 	return (x->mount->line > y->mount->line) - (x->mount->line < y->mount->line);
 }
 
+/*
+ * Keep the leak V when its place in the tree makes an unmount unsafe: a mount
+ * inside it, a mount on top that is no leak, or a kept leak on top.
+ */
+static void judge_place(const struct judgement *j, const struct mount_table *tab, struct verdict *v)
+{
+	const struct mount_entry *top = v->mount->top;
+	struct verdict *top_verdict = verdict_of(j, tab, top);
+	enum reason age_reason = v->reason;
+
+	/*
+	 * The tree keeps a mount for good, and age only for a while, so the
+	 * tree's reason replaces an age reason; the age reason stays when the
+	 * tree gives none.
+	 */
+	if (age_reason == REASON_TOO_YOUNG || age_reason == REASON_AGE_UNKNOWN)
+		v->reason = REASON_STALE;
+
+	if (v->mount->has_inner) {
+		strbuf_addf(&v->trace, "children: a mount lies inside the mount point\n");
+		judge_keep(v, REASON_HAS_CHILDREN, 0, NULL);
+	}
+	if (top && (!top_verdict || !top_verdict->leak)) {
+		strbuf_addf(&v->trace, "top: mount %d on top is not a leak\n", top->id);
+		judge_keep(v, REASON_FOREIGN_TOP, 0, NULL);
+	} else if (top && !verdict_reaps(top_verdict)) {
+		strbuf_addf(&v->trace, "top: leak %d on top is kept (%s)\n", top->id,
+			    reason_keyword(top_verdict->reason));
+		judge_keep(v, REASON_TOP_KEPT, 0, NULL);
+	} else if (top) {
+		strbuf_addf(&v->trace, "top: leak %d on top is reaped first\n", top->id);
+	}
+
+	if (verdict_reaps(v))
+		v->reason = age_reason;
+}
+
 void judge_structure(struct judgement *j, const struct mount_table *tab)
 {
 	size_t i, n = 0;
@@ -78,28 +115,8 @@ void judge_structure(struct judgement *j, const struct mount_table *tab)
 	qsort(j->order, n, sizeof(*j->order), compare_depth);
 
 	/* Top of each stack first, so a kept leak is known before the ones below it. */
-	for (i = 0; i < n; i++) {
-		struct verdict *v = j->order[i];
-		const struct mount_entry *top = v->mount->top;
-		struct verdict *top_verdict = verdict_of(j, tab, top);
-
-		if (v->mount->has_inner) {
-			strbuf_addf(&v->trace, "children: a mount lies inside the mount point\n");
-			judge_keep(v, REASON_HAS_CHILDREN, 0, NULL);
-		}
-		if (!top)
-			continue;
-		if (!top_verdict || !top_verdict->leak) {
-			strbuf_addf(&v->trace, "top: mount %d on top is not a leak\n", top->id);
-			judge_keep(v, REASON_FOREIGN_TOP, 0, NULL);
-		} else if (!verdict_reaps(top_verdict)) {
-			strbuf_addf(&v->trace, "top: leak %d on top is kept (%s)\n", top->id,
-				    reason_keyword(top_verdict->reason));
-			judge_keep(v, REASON_TOP_KEPT, 0, NULL);
-		} else {
-			strbuf_addf(&v->trace, "top: leak %d on top is reaped first\n", top->id);
-		}
-	}
+	for (i = 0; i < n; i++)
+		judge_place(j, tab, j->order[i]);
 	j->norder = n;
 }
 

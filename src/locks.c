@@ -93,10 +93,24 @@ void locks_free(struct lock_table *tab)
 const struct file_lock *locks_find(const struct lock_table *tab, dev_t dev, ino_t ino)
 {
 	struct file_lock key = { .dev = dev, .ino = ino };
+	const struct file_lock *found, *first, *last, *end = tab->locks + tab->count;
 
 	if (tab->count == 0)
 		return NULL;
-	return bsearch(&key, tab->locks, tab->count, sizeof(key), compare_locks);
+	found = bsearch(&key, tab->locks, tab->count, sizeof(key), compare_locks);
+	if (!found)
+		return NULL;
+
+	/* Several processes may share a lock on one inode; prefer an exclusive one. */
+	for (first = found; first > tab->locks && compare_locks(first - 1, &key) == 0; first--)
+		;
+	for (last = found; last < end && compare_locks(last, &key) == 0; last++)
+		if (last->exclusive)
+			return last;
+	for (; first < found; first++)
+		if (first->exclusive)
+			return first;
+	return found;
 }
 
 int locks_find_path(const struct lock_table *tab, const char *path, const struct file_lock **ret_lock)

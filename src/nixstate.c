@@ -263,8 +263,11 @@ int nixstate_gc_running(const char *state_dir, const struct lock_table *locks, p
 	char *path = xasprintf("%s/gc.lock", state_dir);
 	int r;
 
+	/* Other Nix processes take gc.lock shared for a moment to add a temporary root. */
 	r = locks_find_path(locks, path, &lock);
 	free(path);
+	if (r == 1 && !lock->exclusive)
+		return 0;
 	if (r == 1)
 		*ret_pid = lock->pid;
 	return r;

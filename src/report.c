@@ -229,6 +229,7 @@ void report_summary(const struct judgement *j, const struct mount_table *tab, bo
 	if (tab->malformed)
 		strbuf_addf(&sb, "; %zu malformed table lines", tab->malformed);
 
+	fflush(stdout);	/* after the table, also where both streams share one pipe */
 	log_info("%s", sb.buf);
 	strbuf_release(&sb);
 }

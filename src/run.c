@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,11 +89,10 @@ static int wait_for_gc(const struct options *opts, const char *state_dir, struct
 {
 	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
-	struct timespec start, now;
+	int64_t deadline = monotonic_ms() + opts->wait * 1000;
 	pid_t holder = 0;
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		r = locks_read(locks, locks_path);
 		if (r < 0) {
@@ -105,11 +105,11 @@ static int wait_for_gc(const struct options *opts, const char *state_dir, struct
 			break;
 		}
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= opts->wait) {
-			log_error("a garbage collection is running (pid %d holds %s/gc.lock); "
-				  "nothing reaped, try again when it ends or use --wait",
-				  (int)holder, opts->state_dir);
+		if (monotonic_ms() >= deadline) {
+			log_error("a garbage collection is running (pid %d holds %s/gc.lock); %s",
+				  (int)holder, opts->state_dir,
+				  opts->wait ? "it did not end within --wait, so nothing was judged"
+					     : "nothing was judged: try again when it ends, or use --wait SECONDS");
 			r = EXIT_GC_RUNNING;
 			break;
 		}
@@ -133,6 +133,10 @@ static int read_table(const char *path, struct mount_table *tab)
 {
 	int r = mounttab_read(tab, path);
 
+	if (r == -EINVAL) {
+		log_error("cannot read mount table %s: not a regular file", path);
+		return EXIT_FATAL;
+	}
 	if (r < 0) {
 		log_error("cannot read mount table %s: %s", path, strerror(-r));
 		return EXIT_FATAL;
@@ -144,16 +148,26 @@ static int read_table(const char *path, struct mount_table *tab)
 	return 0;
 }
 
-static struct tmp_dir *resolve_tmp_dirs(const struct options *opts, const struct mount_table *tab)
+static struct tmp_dir *resolve_tmp_dirs(const struct options *opts, const char *prefix,
+				       const struct mount_table *tab)
 {
 	struct tmp_dir *dirs = xcalloc(opts->ntmp_dirs, sizeof(*dirs));
 
 	for (size_t i = 0; i < opts->ntmp_dirs; i++)
 		dirs[i].path = opts->tmp_dirs[i];
 	shape_resolve_tmp_dirs(dirs, opts->ntmp_dirs, tab);
-	for (size_t i = 0; i < opts->ntmp_dirs; i++)
+
+	for (size_t i = 0; i < opts->ntmp_dirs; i++) {
+		char *seen_path = path_prefixed(prefix, dirs[i].path);
+		struct stat st;
+
 		if (!dirs[i].resolved)
 			log_warning("no mount in the table holds tmp directory %s", dirs[i].path);
+		else if (!opts->mountinfo && (stat(seen_path, &st) < 0 || !S_ISDIR(st.st_mode)))
+			log_warning("tmp directory %s does not exist, so no leak can be found in it",
+				    dirs[i].path);
+		free(seen_path);
+	}
 	return dirs;
 }
 
@@ -282,8 +296,9 @@ int run(const struct options *opts)
 	if (real_run && !opts->lock_inherited) {
 		lock_fd = instance_lock(opts->lock_file, opts->wait);
 		if (lock_fd == -EWOULDBLOCK) {
-			log_error("another nix-mount-reap holds %s; not reaping (use --wait to wait for it)",
-				  opts->lock_file);
+			log_error("another nix-mount-reap holds %s; %s", opts->lock_file,
+				  opts->wait ? "it did not finish within --wait, so nothing was reaped"
+					     : "nothing was reaped: use --wait SECONDS to wait for it");
 			return EXIT_LOCKED;
 		}
 		if (lock_fd < 0) {
@@ -306,7 +321,7 @@ int run(const struct options *opts)
 	if (r)
 		goto out;
 
-	dirs = resolve_tmp_dirs(opts, &tab);
+	dirs = resolve_tmp_dirs(opts, prefix, &tab);
 	judge_table(opts, prefix, &tab, dirs, &locks, &j, &l, &holders, &nholders);
 	judged = true;
 
@@ -318,8 +333,11 @@ int run(const struct options *opts)
 	if (real_run)
 		remaining = reap_and_verify(&j, path);
 
-	/* A run on behalf of another namespace leaves the record to the run that started it. */
-	r = opts->namespace_label ? 0 : liveness_save_seen(&l, &j);
+	/*
+	 * A dry run changes nothing on the host, and a run on behalf of another
+	 * namespace leaves the record to the run that started it.
+	 */
+	r = opts->dry_run || opts->namespace_label ? 0 : liveness_save_seen(&l, &j);
 	if (r < 0)
 		log_warning("cannot write state file %s: %s", opts->state_file, strerror(-r));
 

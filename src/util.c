@@ -294,6 +294,14 @@ void read_comm(const char *proc_dir, pid_t pid, char *buf, size_t size)
 	free(path);
 }
 
+int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t now_seconds(void)
 {
 	struct timespec ts;
