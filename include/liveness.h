@@ -27,6 +27,7 @@ struct liveness {
 	size_t ntmp_dirs;
 	struct lock_table locks;
 	struct store_db db;
+	pid_t db_holder;		/* a process that locks the database, when it cannot answer */
 	struct nix_state nix;
 	struct mount_users users;
 	struct seen_state seen;

@@ -245,7 +245,7 @@ void liveness_judge(struct liveness *l, struct verdict *v)
 
 	if (v->is_drv && l->db.state == STOREDB_UNKNOWN) {
 		strbuf_addf(&v->trace, "store database: cannot answer (%s)\n", l->db.problem);
-		judge_keep(v, REASON_DB_UNKNOWN, 0, NULL);
+		judge_keep(v, REASON_DB_UNKNOWN, l->db_holder, l->opts->proc_dir);
 	}
 
 	check_age(l, v, target);
@@ -274,6 +274,15 @@ static void open_store_db(struct liveness *l)
 	char *db_dir = xasprintf("%s/db", l->state_dir);
 
 	storedb_open(&l->db, db_dir, (int)l->opts->db_timeout * 1000);
+	if (l->db.state == STOREDB_UNKNOWN) {
+		/* SQLite's POSIX locks show in /proc/locks too: name whoever locks it. */
+		char *db_file = xasprintf("%s/db.sqlite", db_dir);
+		const struct file_lock *lock;
+
+		if (locks_find_path(&l->locks, db_file, &lock) == 1 && lock->exclusive)
+			l->db_holder = lock->pid;
+		free(db_file);
+	}
 	if (l->db.state == STOREDB_MISSING)
 		log_warning("no store database (%s); reading derivation outputs from .drv files",
 			    l->db.problem);

@@ -173,6 +173,7 @@ check_db_locked() {
 	elapsed=$(($(now_ms) - start))
 	expect_exit 0 "$CASE_DIR/locked.err"
 	expect_judgement "$CASE_DIR/locked.json" "$drv" keep db-unknown
+	expect_holder "$CASE_DIR/locked.json" "$drv" "$sql_pid"
 	expect_mounted "$drv"
 	echo "the run on the locked database took $elapsed ms"
 	[ "$elapsed" -le 3500 ] ||
