@@ -61,7 +61,9 @@ static void scan_link(struct mount_users *users, const int *ids, size_t nids,
 	char *path = xasprintf("%s/%s", pid_dir, link);
 	struct statx stx;
 
-	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) == 0 && (stx.stx_mask & STATX_MNT_ID))
+	/* Only the mount ID is wanted, so a network filesystem is not asked to refresh attributes. */
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_MNT_ID, &stx) == 0 &&
+	    (stx.stx_mask & STATX_MNT_ID))
 		add_user(users, ids, nids, (int)stx.stx_mnt_id, pid, -1, link);
 	free(path);
 }
