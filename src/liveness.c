@@ -269,9 +269,14 @@ static void load_seen(struct liveness *l)
 	l->seen_loaded = r == 0;
 }
 
-static void open_store_db(struct liveness *l)
+/* Open the store database; a problem with it is worth a warning only where a .drv leak needs it. */
+static void open_store_db(struct liveness *l, const struct judgement *j)
 {
 	char *db_dir = xasprintf("%s/db", l->state_dir);
+	bool needed = false;
+
+	for (size_t i = 0; i < j->count && !needed; i++)
+		needed = j->verdicts[i].leak && j->verdicts[i].is_drv;
 
 	storedb_open(&l->db, db_dir, (int)l->opts->db_timeout * 1000);
 	if (l->db.state == STOREDB_UNKNOWN) {
@@ -283,10 +288,10 @@ static void open_store_db(struct liveness *l)
 			l->db_holder = lock->pid;
 		free(db_file);
 	}
-	if (l->db.state == STOREDB_MISSING)
+	if (l->db.state == STOREDB_MISSING && needed)
 		log_warning("no store database (%s); reading derivation outputs from .drv files",
 			    l->db.problem);
-	else if (l->db.state == STOREDB_UNKNOWN)
+	else if (l->db.state == STOREDB_UNKNOWN && needed)
 		log_warning("store database unusable: %s; keeping every leaked .drv", l->db.problem);
 	free(db_dir);
 }
@@ -326,7 +331,7 @@ void liveness_init(struct liveness *l, const struct options *opts, const char *p
 	l->now = now_seconds();
 
 	load_seen(l);
-	open_store_db(l);
+	open_store_db(l, j);
 
 	nixstate_read(&l->nix, l->state_dir, &l->locks);
 	if (l->nix.unreadable)
