@@ -33,7 +33,12 @@ int locks_read(struct lock_table *tab, const char *path);
 
 void locks_free(struct lock_table *tab);
 
-/* Find a lock held on the inode DEV:INO, an exclusive one where there is one, or NULL. */
+/*
+ * Find a lock held on the inode DEV:INO, an exclusive one where there is one,
+ * or NULL.  For a device with major number 0 the same inode number on any
+ * such device also counts, because btrfs subvolumes report devices of their
+ * own that /proc/locks does not show.
+ */
 const struct file_lock *locks_find(const struct lock_table *tab, dev_t dev, ino_t ino);
 
 /*

@@ -90,6 +90,29 @@ void locks_free(struct lock_table *tab)
 	tab->count = 0;
 }
 
+/*
+ * Find a lock on inode INO of any device with major number 0.
+ *
+ * NOTE: /proc/locks names the superblock's device, but stat() on a btrfs
+ * subvolume reports an anonymous device of its own (major 0), so the two
+ * need not match.  For such devices a lock on the same inode number of any
+ * other anonymous device counts too: at worst a mount is kept needlessly.
+ */
+static const struct file_lock *find_on_anonymous_device(const struct lock_table *tab, ino_t ino)
+{
+	const struct file_lock *found = NULL;
+
+	for (size_t i = 0; i < tab->count; i++) {
+		const struct file_lock *lock = &tab->locks[i];
+
+		if (lock->ino != ino || major(lock->dev) != 0)
+			continue;
+		if (!found || (lock->exclusive && !found->exclusive))
+			found = lock;
+	}
+	return found;
+}
+
 const struct file_lock *locks_find(const struct lock_table *tab, dev_t dev, ino_t ino)
 {
 	struct file_lock key = { .dev = dev, .ino = ino };
@@ -99,7 +122,7 @@ const struct file_lock *locks_find(const struct lock_table *tab, dev_t dev, ino_
 		return NULL;
 	found = bsearch(&key, tab->locks, tab->count, sizeof(key), compare_locks);
 	if (!found)
-		return NULL;
+		return major(dev) == 0 ? find_on_anonymous_device(tab, ino) : NULL;
 
 	/* Several processes may share a lock on one inode; prefer an exclusive one. */
 	for (first = found; first > tab->locks && compare_locks(first - 1, &key) == 0; first--)

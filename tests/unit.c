@@ -215,6 +215,9 @@ static void test_locks(void)
 	lock = locks_find(&tab, makedev(0, 0x1a), 99);
 	CHECK(lock && lock->pid == 77 && !lock->exclusive, "a shared lock");
 	CHECK(locks_find(&tab, makedev(0, 0x1a), 98) == NULL, "no lock on another inode");
+	lock = locks_find(&tab, makedev(0, 0x2f), 99);
+	CHECK(lock && lock->pid == 77, "an anonymous device matches by inode");
+	CHECK(locks_find(&tab, makedev(8, 1), 99) == NULL, "a real device needs an exact match");
 	locks_free(&tab);
 }
 
