@@ -6,11 +6,11 @@
 #include <stdint.h>
 
 /*
- * Take the lock on PATH, creating the file if needed, waiting up to
- * WAIT_SECONDS for another instance to release it.  Returns the descriptor
- * that holds the lock (kept open for the whole run), -EWOULDBLOCK when the
- * wait ran out, or -errno.
+ * Take the lock on PATH, creating the file if needed, waiting until
+ * DEADLINE_MS on the monotonic_ms() clock for another instance to release
+ * it.  Returns the descriptor that holds the lock (kept open for the whole
+ * run), -EWOULDBLOCK when the wait ran out, or -errno.
  */
-int instance_lock(const char *path, int64_t wait_seconds);
+int instance_lock(const char *path, int64_t deadline_ms);
 
 #endif

@@ -60,7 +60,7 @@ int parse_uint(const char *text, int64_t max, int64_t *ret_value);
 /* Read a whole file into a NUL-terminated buffer.  Returns 0 or -errno. */
 int read_file(const char *path, char **ret_buf, size_t *ret_len);
 
-/* Read /proc/PID/comm below PROC_DIR into BUF (at least 17 bytes); "?" when unreadable. */
+/* Read /proc/PID/comm below PROC_DIR into BUF (at least 17 bytes): "exited" when it is gone, "?" when unreadable. */
 void read_comm(const char *proc_dir, pid_t pid, char *buf, size_t size);
 
 /* Seconds since the epoch on the real-time clock. */

@@ -9,17 +9,15 @@
 #include "instance.h"
 #include "util.h"
 
-int instance_lock(const char *path, int64_t wait_seconds)
+int instance_lock(const char *path, int64_t deadline_ms)
 {
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
-	int64_t deadline;
 	int fd;
 
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
 
-	deadline = monotonic_ms() + wait_seconds * 1000;
 	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		int saved = errno;
 
@@ -27,7 +25,7 @@ int instance_lock(const char *path, int64_t wait_seconds)
 			close(fd);
 			return -saved;
 		}
-		if (monotonic_ms() >= deadline) {
+		if (monotonic_ms() >= deadline_ms) {
 			close(fd);
 			return -EWOULDBLOCK;
 		}

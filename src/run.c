@@ -84,12 +84,12 @@ static int enter_namespace(const struct options *opts, char **ret_prefix)
 	return 0;
 }
 
-/* Read /proc/locks again until no GC holds gc.lock, for at most --wait seconds. */
-static int wait_for_gc(const struct options *opts, const char *state_dir, struct lock_table *locks)
+/* Read /proc/locks again until no GC holds gc.lock, until DEADLINE_MS at the latest. */
+static int wait_for_gc(const struct options *opts, const char *state_dir, struct lock_table *locks,
+		       int64_t deadline_ms)
 {
 	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
 	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
-	int64_t deadline = monotonic_ms() + opts->wait * 1000;
 	pid_t holder = 0;
 	int r;
 
@@ -105,7 +105,7 @@ static int wait_for_gc(const struct options *opts, const char *state_dir, struct
 			break;
 		}
 
-		if (monotonic_ms() >= deadline) {
+		if (monotonic_ms() >= deadline_ms) {
 			log_error("a garbage collection is running (pid %d holds %s/gc.lock); %s",
 				  (int)holder, opts->state_dir,
 				  opts->wait ? "it did not end within --wait, so nothing was judged"
@@ -120,6 +120,29 @@ static int wait_for_gc(const struct options *opts, const char *state_dir, struct
 		locks_free(locks);
 	free(locks_path);
 	return r;
+}
+
+/* Say which process holds the lock file, as far as /proc/locks shows it. */
+static void report_lock_holder(const struct options *opts)
+{
+	const char *advice = opts->wait ? "it was not released within --wait, so nothing was reaped"
+					: "nothing was reaped: use --wait SECONDS to wait for it";
+	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
+	struct lock_table locks = { 0 };
+	const struct file_lock *lock = NULL;
+	char comm[32];
+
+	if (locks_read(&locks, locks_path) == 0 && locks_find_path(&locks, opts->lock_file, &lock) == 1 &&
+	    lock->pid > 0) {
+		read_comm(opts->proc_dir, lock->pid, comm, sizeof(comm));
+		log_error("pid %d (%s) holds %s, as another nix-mount-reap would; %s", (int)lock->pid, comm,
+			  opts->lock_file, advice);
+	} else {
+		log_error("another process holds %s, as another nix-mount-reap would; %s", opts->lock_file,
+			  advice);
+	}
+	locks_free(&locks);
+	free(locks_path);
 }
 
 static char *table_path(const struct options *opts)
@@ -139,6 +162,11 @@ static int read_table(const char *path, struct mount_table *tab)
 	}
 	if (r < 0) {
 		log_error("cannot read mount table %s: %s", path, strerror(-r));
+		return EXIT_FATAL;
+	}
+	if (tab->count == 0) {
+		/* Every mount table has at least the root; an empty one is a wrong file. */
+		log_error("mount table %s is empty", path);
 		return EXIT_FATAL;
 	}
 	for (size_t i = 0; i < tab->count; i++)
@@ -163,8 +191,11 @@ static struct tmp_dir *resolve_tmp_dirs(const struct options *opts, const char *
 
 		if (!dirs[i].resolved)
 			log_warning("no mount in the table holds tmp directory %s", dirs[i].path);
-		else if (!opts->mountinfo && (stat(seen_path, &st) < 0 || !S_ISDIR(st.st_mode)))
-			log_warning("tmp directory %s does not exist, so no leak can be found in it",
+		else if (!opts->mountinfo && stat(seen_path, &st) < 0)
+			log_warning("tmp directory %s: %s, so no leak can be found in it", dirs[i].path,
+				    strerror(errno));
+		else if (!opts->mountinfo && !S_ISDIR(st.st_mode))
+			log_warning("tmp directory %s is not a directory, so no leak can be found in it",
 				    dirs[i].path);
 		free(seen_path);
 	}
@@ -286,6 +317,8 @@ int run(const struct options *opts)
 	size_t nholders = 0;
 	char *prefix = NULL, *path = NULL, *state_dir = NULL;
 	bool real_run = !opts->dry_run, judged = false;
+	/* One deadline for both waits: another reaper first, then a collection. */
+	int64_t deadline_ms = monotonic_ms() + opts->wait * 1000;
 	size_t remaining = 0;
 	int lock_fd = -1, r;
 
@@ -294,11 +327,9 @@ int run(const struct options *opts)
 		return EXIT_FATAL;
 	}
 	if (real_run && !opts->lock_inherited) {
-		lock_fd = instance_lock(opts->lock_file, opts->wait);
+		lock_fd = instance_lock(opts->lock_file, deadline_ms);
 		if (lock_fd == -EWOULDBLOCK) {
-			log_error("another nix-mount-reap holds %s; %s", opts->lock_file,
-				  opts->wait ? "it did not finish within --wait, so nothing was reaped"
-					     : "nothing was reaped: use --wait SECONDS to wait for it");
+			report_lock_holder(opts);
 			return EXIT_LOCKED;
 		}
 		if (lock_fd < 0) {
@@ -317,7 +348,7 @@ int run(const struct options *opts)
 		goto out;
 
 	state_dir = path_prefixed(prefix, opts->state_dir);
-	r = wait_for_gc(opts, state_dir, &locks);
+	r = wait_for_gc(opts, state_dir, &locks, deadline_ms);
 	if (r)
 		goto out;
 

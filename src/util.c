@@ -283,15 +283,23 @@ void read_comm(const char *proc_dir, pid_t pid, char *buf, size_t size)
 {
 	char *path = xasprintf("%s/%d/comm", proc_dir, (int)pid);
 	char *text;
+	int r;
+
+	r = read_file(path, &text, NULL);
+	free(path);
+	if (r == -ENOENT) {
+		/* A lock outlives the process that took it when a child inherited the descriptor. */
+		snprintf(buf, size, "exited");
+		return;
+	}
 
 	snprintf(buf, size, "?");
-	if (read_file(path, &text, NULL) == 0) {
+	if (r == 0) {
 		text[strcspn(text, "\n")] = '\0';
 		if (*text)
 			snprintf(buf, size, "%s", text);
 		free(text);
 	}
-	free(path);
 }
 
 int64_t monotonic_ms(void)

@@ -74,8 +74,22 @@ status=$?
 elapsed=$(($(now_ms) - start))
 [ "$status" -eq 4 ] || fail "a held lock file gave status $status, expected 4"
 [ "$elapsed" -ge 1000 ] || fail "--wait 1 gave up after $elapsed ms"
-grep -q "did not finish within --wait" "$work/err" || fail "unexpected message: $(cat "$work/err")"
+grep -q "was not released within --wait" "$work/err" || fail "unexpected message: $(cat "$work/err")"
+# /proc/locks names the flock process that took the lock, which has exited.
+grep -Eq "pid [0-9]+ \(exited\) holds $work/lock" "$work/err" ||
+	fail "the message does not name the process that took the lock: $(cat "$work/err")"
 grep -q "$work/store/$hash-x" /proc/self/mountinfo || fail "the leak was unmounted while another reaper held the lock"
+release_locks
+
+# Both held: the two waits share one deadline instead of adding up.
+hold_lock -x "$work/state/gc.lock"
+hold_lock -x "$work/lock"
+start=$(now_ms)
+nmr --wait 2 --state-file "$work/seen" 2> "$work/err"
+status=$?
+elapsed=$(($(now_ms) - start))
+[ "$status" -eq 4 ] || fail "two held locks gave status $status, expected 4"
+[ "$elapsed" -lt 3500 ] || fail "--wait 2 with two held locks took $elapsed ms; the waits add up"
 release_locks
 
 nmr --state-file "$work/seen" || fail "the run after the lock was released failed"

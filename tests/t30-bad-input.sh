@@ -119,6 +119,13 @@ expect_error "missing --mountinfo file" 2 'no such file|not found|does not exist
 expect_error "directory as --mountinfo" 2 'directory' \
 	"$NMR" --mountinfo "$state" --dry-run --min-age 0 "$@"
 
+expect_error "device as --mountinfo" 2 'not a regular file' \
+	"$NMR" --mountinfo /dev/null --dry-run --min-age 0 "$@"
+
+: > "$work/empty-table"
+expect_error "empty --mountinfo file" 2 'empty' \
+	"$NMR" --mountinfo "$work/empty-table" --dry-run --min-age 0 "$@"
+
 # Root reads a mode-000 file anyway, so an unprivileged user runs this case.
 cat /proc/self/mountinfo > "$work/unreadable" || fail "setup: cannot copy the mount table"
 chmod 000 "$work/unreadable" || fail "setup: cannot chmod $work/unreadable"
