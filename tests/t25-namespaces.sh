@@ -62,12 +62,39 @@ nmr --all-namespaces -q || fail "the run with --all-namespaces failed"
 [ "$(count_copies $$)" -eq 0 ] || fail "leaks are left in the caller's namespace"
 [ "$(count_copies "$first")" -eq 2 ] || fail "--all-namespaces alone unmounted copies in another namespace"
 
+# A dry run aimed at another namespace judges it through /proc/PID/root.
+# Here the copies lie on a tmpfs that only that namespace has, so only
+# through that path are their time stamps readable: a fresh copy reads as
+# too young, not as of unknown age.
+mkdir "$work/private-tmp"
+hash=4123456789abcdfghijklmnpqrsvwxyz
+mkdir "$work/store/$hash-x"
+unshare -m --propagation private sh -c '
+	mount -t tmpfs tmpfs "$1/private-tmp" &&
+	mkdir "$1/private-tmp/$2-x.patched.AbCdEf" &&
+	mount --bind "$1/private-tmp/$2-x.patched.AbCdEf" "$1/store/$2-x" &&
+	exec sleep 120' sh "$work" "$hash" > /dev/null 2>&1 &
+third=$!
+work_pids="$work_pids $third"
+tries=0
+until grep -q "$work/store/$hash-x" "/proc/$third/mountinfo" 2> /dev/null; do
+	tries=$((tries + 1))
+	[ "$tries" -lt 50 ] || fail "the namespace of pid $third did not get its leak"
+	sleep 0.1
+done
+"$NMR" --pid "$third" --store-dir "$work/store" --tmp-dir "$work/private-tmp" --state-dir "$work/state" \
+	--min-age 1h --dry-run --json > "$work/other.json" 2> "$work/other.err" ||
+	fail "dry run on pid $third failed: $(cat "$work/other.err")"
+reason=$(jq -r --arg target "$work/store/$hash-x" '.mounts[] | select(.target == $target) | .reason' "$work/other.json")
+[ "$reason" = too-young ] || fail "dry run on pid $third gave reason '$reason', expected too-young"
+grep -q "$work/store/$hash-x" "/proc/$third/mountinfo" || fail "a dry run on pid $third unmounted its leak"
+
 # New leaks, copied into a second namespace: --reap-all-namespaces reaps
 # them here and there, and leaves the first namespace's copies, which are
 # no copies of a leak here any more.
 make_leaks 2123456789abcdfghijklmnpqrsvwxyz 3123456789abcdfghijklmnpqrsvwxyz
 second=$(start_holder)
-work_pids="$first $second"
+work_pids="$work_pids $second"
 wait_for_namespace "$second"
 
 nmr --reap-all-namespaces > "$work/out" 2> "$work/err" || fail "--reap-all-namespaces failed: $(cat "$work/err")"
