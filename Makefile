@@ -18,7 +18,8 @@ ALL_LDLIBS = $(shell $(PKG_CONFIG) --libs $(LIBS_PC)) $(LDLIBS)
 
 LIB_SRCS = src/drvfile.c src/instance.c src/judge.c src/liveness.c src/locks.c src/log.c \
 	src/mounttab.c src/nixstate.c src/nsjoin.c src/options.c src/procscan.c src/reap.c \
-	src/reason.c src/report.c src/run.c src/seen.c src/shape.c src/storedb.c src/util.c
+	src/reason.c src/report.c src/run.c src/seen.c src/shape.c src/storedb.c src/util.c \
+	src/waits.c
 LIB_OBJS = $(LIB_SRCS:.c=.o)
 HEADERS = $(wildcard include/*.h)
 

@@ -2,7 +2,7 @@
 /*
  * One run of the command:
  *   1. take the one-reaper lock and join the judged namespace (real runs)
- *   2. read the mount table and /proc/locks once; wait while a GC runs
+ *   2. read the mount table, then /proc/locks once no GC runs (waits.c)
  *   3. judge every mount considered: shape, liveness, place in the tree
  *   4. unmount the stale leaks and read the table once more to confirm
  *   5. record first sightings, print the report and pick the exit status
@@ -15,10 +15,8 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "instance.h"
 #include "judge.h"
 #include "liveness.h"
 #include "log.h"
@@ -30,6 +28,7 @@
 #include "report.h"
 #include "run.h"
 #include "shape.h"
+#include "waits.h"
 
 /* Does this process have CAP_SYS_ADMIN, which umount2 and setns need? */
 static bool has_sys_admin(void)
@@ -82,67 +81,6 @@ static int enter_namespace(const struct options *opts, char **ret_prefix)
 	}
 	log_debug("joined the mount namespace of pid %d", (int)opts->pid);
 	return 0;
-}
-
-/* Read /proc/locks again until no GC holds gc.lock, until DEADLINE_MS at the latest. */
-static int wait_for_gc(const struct options *opts, const char *state_dir, struct lock_table *locks,
-		       int64_t deadline_ms)
-{
-	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
-	const struct timespec pause = { .tv_sec = 0, .tv_nsec = 200 * 1000 * 1000 };
-	pid_t holder = 0;
-	int r;
-
-	for (;;) {
-		r = locks_read(locks, locks_path);
-		if (r < 0) {
-			log_error("cannot read %s: %s", locks_path, strerror(-r));
-			r = EXIT_FATAL;
-			break;
-		}
-		if (nixstate_gc_running(state_dir, locks, &holder) != 1) {
-			r = 0;
-			break;
-		}
-
-		if (monotonic_ms() >= deadline_ms) {
-			log_error("a garbage collection is running (pid %d holds %s/gc.lock); %s",
-				  (int)holder, opts->state_dir,
-				  opts->wait ? "it did not end within --wait, so nothing was judged"
-					     : "nothing was judged: try again when it ends, or use --wait SECONDS");
-			r = EXIT_GC_RUNNING;
-			break;
-		}
-		locks_free(locks);
-		nanosleep(&pause, NULL);
-	}
-	if (r != 0)
-		locks_free(locks);
-	free(locks_path);
-	return r;
-}
-
-/* Say which process holds the lock file, as far as /proc/locks shows it. */
-static void report_lock_holder(const struct options *opts)
-{
-	const char *advice = opts->wait ? "it was not released within --wait, so nothing was reaped"
-					: "nothing was reaped: use --wait SECONDS to wait for it";
-	char *locks_path = xasprintf("%s/locks", opts->proc_dir);
-	struct lock_table locks = { 0 };
-	const struct file_lock *lock = NULL;
-	char comm[32];
-
-	if (locks_read(&locks, locks_path) == 0 && locks_find_path(&locks, opts->lock_file, &lock) == 1 &&
-	    lock->pid > 0) {
-		read_comm(opts->proc_dir, lock->pid, comm, sizeof(comm));
-		log_error("pid %d (%s) holds %s, as another nix-mount-reap would; %s", (int)lock->pid, comm,
-			  opts->lock_file, advice);
-	} else {
-		log_error("another process holds %s, as another nix-mount-reap would; %s", opts->lock_file,
-			  advice);
-	}
-	locks_free(&locks);
-	free(locks_path);
 }
 
 static char *table_path(const struct options *opts)
@@ -327,15 +265,9 @@ int run(const struct options *opts)
 		return EXIT_FATAL;
 	}
 	if (real_run && !opts->lock_inherited) {
-		lock_fd = instance_lock(opts->lock_file, deadline_ms);
-		if (lock_fd == -EWOULDBLOCK) {
-			report_lock_holder(opts);
-			return EXIT_LOCKED;
-		}
-		if (lock_fd < 0) {
-			log_error("cannot lock %s: %s", opts->lock_file, strerror(-lock_fd));
-			return EXIT_FATAL;
-		}
+		r = waits_take_lock(opts, deadline_ms, &lock_fd);
+		if (r)
+			return r;
 	}
 
 	r = enter_namespace(opts, &prefix);
@@ -348,7 +280,7 @@ int run(const struct options *opts)
 		goto out;
 
 	state_dir = path_prefixed(prefix, opts->state_dir);
-	r = wait_for_gc(opts, state_dir, &locks, deadline_ms);
+	r = waits_for_gc(opts, state_dir, &locks, deadline_ms);
 	if (r)
 		goto out;
 
