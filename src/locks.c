@@ -93,10 +93,11 @@ void locks_free(struct lock_table *tab)
 /*
  * Find a lock on inode INO of any device with major number 0.
  *
- * NOTE: /proc/locks names the superblock's device, but stat() on a btrfs
- * subvolume reports an anonymous device of its own (major 0), so the two
- * need not match.  For such devices a lock on the same inode number of any
- * other anonymous device counts too: at worst a mount is kept needlessly.
+ * /proc/locks names the superblock's device, but stat() on a file in a btrfs
+ * subvolume reports an anonymous device of the subvolume (on Linux 6.18,
+ * 00:2a for a lock that /proc/locks lists on 00:28).  So for devices with
+ * major number 0, a lock on the same inode number of any other such device
+ * counts too: at worst a mount is kept needlessly.
  */
 static const struct file_lock *find_on_anonymous_device(const struct lock_table *tab, ino_t ino)
 {

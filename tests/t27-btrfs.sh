@@ -1,7 +1,7 @@
 #!/bin/sh
 # On a btrfs subvolume, stat() reports an anonymous device of the
-# subvolume's own while /proc/locks names the filesystem's device, so a
-# held output lock must still be found by its inode: the leak over a path
+# subvolume's own, while /proc/locks names the filesystem's device.  A held
+# output lock must still be found by its inode.  So the leak over a path
 # whose .lock is held is kept, and its neighbour is reaped.
 set -u
 
