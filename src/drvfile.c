@@ -79,7 +79,7 @@ int drvfile_parse_outputs(const char *text, char ***ret_paths)
 {
 	const char *p = text;
 	char **paths = xcalloc(1, sizeof(*paths));
-	size_t n = 0;
+	size_t n = 0, tuples = 0;
 
 	if (!str_has_prefix(p, "Derive(["))
 		goto invalid;
@@ -88,11 +88,16 @@ int drvfile_parse_outputs(const char *text, char ***ret_paths)
 	while (*p != ']') {
 		char *path;
 
-		if (n > 0 && !expect(&p, ','))
+		if (tuples++ > 0 && !expect(&p, ','))
 			goto invalid;
 		path = parse_output(&p);
 		if (!path)
 			goto invalid;
+		/* A content-addressed output has no path until it is built. */
+		if (path[0] != '/') {
+			free(path);
+			continue;
+		}
 		paths = xrealloc(paths, (n + 2) * sizeof(*paths));
 		paths[n++] = path;
 		paths[n] = NULL;

@@ -184,6 +184,14 @@ static void test_drvfile(void)
 	CHECK(drvfile_parse_outputs("", &outputs) == -EBADMSG, "an empty .drv");
 	CHECK(drvfile_parse_outputs("Derive([],[])", &outputs) == 0 && !outputs[0], "no outputs");
 	storedb_free_paths(outputs);
+
+	CHECK(drvfile_parse_outputs("Derive([(\"out\",\"\",\"r:sha256\",\"\"),"
+				    "(\"doc\",\"/nix/store/" HASH "-x-doc\",\"\",\"\")],[])", &outputs) == 0,
+	      "a floating content-addressed output before a fixed one");
+	CHECK(outputs && outputs[0] && strcmp(outputs[0], "/nix/store/" HASH "-x-doc") == 0,
+	      "the output without a path is skipped");
+	CHECK(outputs && outputs[0] && !outputs[1], "only the output with a path");
+	storedb_free_paths(outputs);
 }
 
 static void test_active_builds_json(void)
