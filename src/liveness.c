@@ -166,30 +166,43 @@ static int64_t file_time(const char *path, dev_t expected_dev, const char **ret_
 	return stx.stx_ctime.tv_sec;
 }
 
-/*
- * Is the mount ID at PATH the leak's own, so that PATH shows its copy?  Sets
- * the unique mount ID where the kernel gives one.
- */
-static bool mount_is_on_top(struct verdict *v, const char *path)
+/* Is mount ID the topmost mount at PATH, so that PATH shows its copy? */
+static bool mount_is_on_top(const char *path, int id)
 {
 	struct statx stx;
 
-	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) < 0 ||
-	    !(stx.stx_mask & STATX_MNT_ID) || stx.stx_mnt_id != (uint64_t)v->mount->id)
-		return false;
+	return statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &stx) == 0 &&
+	       (stx.stx_mask & STATX_MNT_ID) && stx.stx_mnt_id == (uint64_t)id;
+}
+
+/* Return the unique mount ID of the topmost mount at PATH, or 0 where the kernel has none. */
+static uint64_t unique_mount_id(const char *path)
+{
+	struct statx stx;
+
 	if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID_UNIQUE, &stx) == 0 &&
 	    (stx.stx_mask & STATX_MNT_ID_UNIQUE))
-		v->unique_id = stx.stx_mnt_id;
-	return true;
+		return stx.stx_mnt_id;
+	return 0;
 }
 
 static void check_age(struct liveness *l, struct verdict *v, const char *target)
 {
-	char *copy = shape_copy_path(v->mount, l->tmp_dirs, l->ntmp_dirs);
-	char *copy_path = copy ? path_prefixed(l->prefix, copy) : NULL;
+	char *copy, *copy_path;
 	const char *kind = NULL;
 	int64_t copy_time = 0, first_seen, oldest;
-	bool on_top = mount_is_on_top(v, target);
+	bool on_top;
+
+	if (l->opts->min_age == 0) {
+		strbuf_addf(&v->trace, "age: not checked (minimum age 0)\n");
+		return;
+	}
+
+	copy = shape_copy_path(v->mount, l->tmp_dirs, l->ntmp_dirs);
+	copy_path = copy ? path_prefixed(l->prefix, copy) : NULL;
+	on_top = mount_is_on_top(target, v->mount->id);
+	if (on_top)
+		v->unique_id = unique_mount_id(target);
 
 	if (copy_path)
 		copy_time = file_time(copy_path, v->mount->devno, &kind);
@@ -201,10 +214,6 @@ static void check_age(struct liveness *l, struct verdict *v, const char *target)
 	if (first_seen && (!oldest || first_seen < oldest))
 		oldest = first_seen;
 
-	if (l->opts->min_age == 0) {
-		strbuf_addf(&v->trace, "age: not checked (minimum age 0)\n");
-		goto out;
-	}
 	if (copy_time)
 		strbuf_addf(&v->trace, "age: copy's %s is %lld s ago\n", kind, (long long)(l->now - copy_time));
 	else
@@ -218,7 +227,7 @@ static void check_age(struct liveness *l, struct verdict *v, const char *target)
 		judge_keep(v, REASON_AGE_UNKNOWN, 0, NULL);
 	else if (l->now - oldest < l->opts->min_age)
 		judge_keep(v, REASON_TOO_YOUNG, 0, NULL);
-out:
+
 	free(copy_path);
 	free(copy);
 }
@@ -354,13 +363,23 @@ int liveness_save_seen(struct liveness *l, const struct judgement *j)
 	for (size_t i = 0; i < j->count; i++) {
 		const struct verdict *v = &j->verdicts[i];
 		const struct mount_entry *e = v->mount;
+		uint64_t unique_id;
 		int64_t first_seen;
 
 		if (!v->leak || (v->result && (strcmp(v->result, "unmounted") == 0 ||
 					       strcmp(v->result, "gone") == 0)))
 			continue;
-		first_seen = seen_lookup(&l->seen, e->id, v->unique_id, e->root, e->target);
-		seen_add(&next, e->id, v->unique_id, e->root, e->target, first_seen ? first_seen : l->now);
+		unique_id = v->unique_id;
+		if (!unique_id) {
+			/* Skipped by a run without an age check; only a mount on top has one to read. */
+			char *target = path_prefixed(l->prefix, e->target);
+
+			if (mount_is_on_top(target, e->id))
+				unique_id = unique_mount_id(target);
+			free(target);
+		}
+		first_seen = seen_lookup(&l->seen, e->id, unique_id, e->root, e->target);
+		seen_add(&next, e->id, unique_id, e->root, e->target, first_seen ? first_seen : l->now);
 	}
 
 	r = seen_save(&next, l->opts->state_file);
