@@ -23,7 +23,7 @@
 #include "mounttab.h"
 #include "reap.h"
 
-int reap_mount(const char *target, int id)
+int reap_mount(const char *target, int id, bool dry_run)
 {
 	char fd_path[64];
 	struct statx stx;
@@ -43,8 +43,8 @@ int reap_mount(const char *target, int id)
 	}
 
 	snprintf(fd_path, sizeof(fd_path), "/proc/self/fd/%d", fd);
-	log_debug("umount2 %s (mount %d, %s), MNT_DETACH", target, id, fd_path);
-	if (umount2(fd_path, MNT_DETACH) < 0)
+	log_debug("%sumount2 %s (mount %d, %s), MNT_DETACH", dry_run ? "would " : "", target, id, fd_path);
+	if (!dry_run && umount2(fd_path, MNT_DETACH) < 0)
 		r = -errno;
 out:
 	close(fd);
@@ -62,7 +62,7 @@ size_t reap_all(struct judgement *j)
 		if (!verdict_reaps(v))
 			continue;
 
-		r = reap_mount(v->mount->target, v->mount->id);
+		r = reap_mount(v->mount->target, v->mount->id, false);
 		v->error = -r;
 		if (r == 0) {
 			v->result = "unmounted";
@@ -75,6 +75,29 @@ size_t reap_all(struct judgement *j)
 		}
 	}
 	return failed;
+}
+
+void reap_check_all(const struct judgement *j, const char *prefix)
+{
+	for (size_t i = 0; i < j->norder; i++) {
+		const struct verdict *v = j->order[i];
+		const struct mount_entry *top = v->mount->top;
+		char *target;
+		int r;
+
+		if (!verdict_reaps(v) || top)
+			continue;
+
+		target = path_prefixed(prefix, v->mount->target);
+		r = reap_mount(target, v->mount->id, true);
+		if (r == -ESTALE)
+			log_warning("mount %d on %s is no longer the topmost mount there; "
+				    "a real run would not unmount it", v->mount->id, v->mount->target);
+		else if (r < 0)
+			log_warning("cannot check mount %d on %s: %s", v->mount->id, v->mount->target,
+				    strerror(-r));
+		free(target);
+	}
 }
 
 int reap_verify(struct judgement *j, const char *mountinfo)

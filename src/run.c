@@ -293,8 +293,11 @@ int run(const struct options *opts)
 		goto out;
 	}
 
+	/* A dry run of a live table makes the same checks and skips only umount2. */
 	if (real_run)
 		remaining = reap_and_verify(&j, path);
+	else if (!opts->mountinfo)
+		reap_check_all(&j, prefix);
 
 	/*
 	 * A dry run changes nothing on the host, and a run on behalf of another

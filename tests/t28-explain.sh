@@ -1,6 +1,7 @@
 #!/bin/sh
 # --verbose lists every signal checked on each mount, and --explain prints the
 # decision on one mount, found by mount ID or by path, with the same signals.
+# A dry run also makes the check that comes right before an unmount.
 set -u
 
 TESTS=${TESTS:-$(cd "$(dirname "$0")" && pwd)}
@@ -28,6 +29,12 @@ for signal in "mount $id on $target: keep (too-young" "lock $target.lock: not he
 	"processes: none has a descriptor" "age: copy's birth time is"; do
 	grep -qF "$signal" "$work/err" || fail "--verbose does not print '$signal': $(cat "$work/err")"
 done
+
+# A dry run goes as far as the check before the unmount and skips only umount2.
+nmr -v --min-age 0 > "$work/out" 2> "$work/err" || fail "the verbose dry run failed: $(cat "$work/err")"
+grep -qF "would umount2 $target (mount $id," "$work/err" ||
+	fail "the dry run did not check mount $id before the unmount: $(cat "$work/err")"
+grep -q "$target " /proc/self/mountinfo || fail "the dry run unmounted $target"
 
 nmr --explain "$id" --min-age 0 > "$work/by-id" 2> "$work/err" || fail "--explain $id failed: $(cat "$work/err")"
 grep -qF "mount $id on $target: reap (stale" "$work/by-id" || fail "--explain $id: $(cat "$work/by-id")"
