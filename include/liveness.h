@@ -21,7 +21,6 @@
 struct liveness {
 	const struct options *opts;
 	const char *prefix;		/* prepended to paths of the judged namespace: "" or /proc/PID/root */
-	char *store_dir;		/* opts->store_dir as seen from here */
 	char *state_dir;		/* opts->state_dir as seen from here */
 	const struct tmp_dir *tmp_dirs;
 	size_t ntmp_dirs;
@@ -31,7 +30,6 @@ struct liveness {
 	struct nix_state nix;
 	struct mount_users users;
 	struct seen_state seen;
-	bool seen_loaded;
 	int64_t now;
 };
 

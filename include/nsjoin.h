@@ -8,7 +8,7 @@
 
 #include "judge.h"
 
-/* Is PID in this process's mount namespace?  Returns 0 with the answer, or -errno. */
+/* Is PID in this process's mount namespace?  Returns 0 and stores the result in *RET_SAME, or -errno. */
 int ns_is_same(const char *proc_dir, pid_t pid, bool *ret_same);
 
 /* Join the mount namespace of PID with setns(2).  Returns 0 or -errno. */

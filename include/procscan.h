@@ -20,8 +20,8 @@ struct mount_users {
 
 /*
  * Scan every process under PROC_DIR, this one excepted, for descriptors, a
- * working directory or a root on one of the mounts IDS (sorted, NIDS of
- * them).  Processes that vanish or cannot be read meanwhile are skipped.
+ * working directory or a root on one of the NIDS mounts IDS, in any order.
+ * Processes that vanish or cannot be read meanwhile are skipped.
  */
 void procscan_users(struct mount_users *users, const char *proc_dir, const int *ids, size_t nids);
 

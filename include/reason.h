@@ -3,8 +3,6 @@
 #ifndef NMR_REASON_H
 #define NMR_REASON_H
 
-#include <stdbool.h>
-
 enum reason {
 	REASON_STALE,		/* a leak with no sign of life: reap it */
 
@@ -42,11 +40,5 @@ const char *reason_keyword(enum reason reason);
 
 /* Return a few words for people, e.g. "a build still holds the lock". */
 const char *reason_description(enum reason reason);
-
-/* Does REASON belong to a mount with the full leak shape? */
-static inline bool reason_is_leak(enum reason reason)
-{
-	return reason <= REASON_HAS_CHILDREN;
-}
 
 #endif

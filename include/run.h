@@ -5,7 +5,7 @@
 
 #include "options.h"
 
-/* Carry out one run as OPTS asks and return the exit status. */
+/* Carry out one run with the settings in OPTS and return the exit status. */
 int run(const struct options *opts);
 
 #endif

@@ -31,7 +31,7 @@ void shape_resolve_tmp_dirs(struct tmp_dir *dirs, size_t count, const struct mou
 /* Is E worth reporting: its target directly in the store, or ".patched." in its root's last component? */
 bool shape_is_considered(const struct mount_entry *e, const char *store_dir);
 
-/* Is BASE a valid store path base name "<hash>-<name>"?  On false, *ret_why says which part is not. */
+/* Is BASE a valid store path base name "<hash>-<name>"?  On false, *ret_why names the invalid part. */
 bool shape_store_basename_valid(const char *base, enum reason *ret_why);
 
 /*

@@ -20,7 +20,7 @@ struct store_db {
 
 /*
  * Open DB_DIR/db.sqlite read-only with a busy timeout of TIMEOUT_MS, after
- * checking that DB_DIR/schema holds version 10.  Never fails: the result is
+ * checking that DB_DIR/schema contains version 10.  Never fails: the result is
  * in db->state.
  */
 void storedb_open(struct store_db *db, const char *db_dir, int timeout_ms);

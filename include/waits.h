@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What a run waits for before it judges anything: another reaper, then a collection. */
+/* The waits before a run judges anything: for another reaper, then for a collection. */
 #ifndef NMR_WAITS_H
 #define NMR_WAITS_H
 

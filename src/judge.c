@@ -68,7 +68,7 @@ static void judge_place(const struct judgement *j, const struct mount_table *tab
 
 	/*
 	 * The tree keeps a mount for good, and age only for a while, so the
-	 * tree's reason replaces an age reason; the age reason stays when the
+	 * tree's reason replaces an age reason.  The age reason stays when the
 	 * tree gives none.
 	 */
 	if (age_reason == REASON_TOO_YOUNG || age_reason == REASON_AGE_UNKNOWN)

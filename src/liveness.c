@@ -275,7 +275,6 @@ static void load_seen(struct liveness *l)
 		log_warning("ignoring corrupt state file %s", l->opts->state_file);
 	else if (r < 0)
 		log_warning("cannot read state file %s: %s", l->opts->state_file, strerror(-r));
-	l->seen_loaded = r == 0;
 }
 
 /* Open the store database; a problem with it is worth a warning only where a .drv leak needs it. */
@@ -289,7 +288,7 @@ static void open_store_db(struct liveness *l, const struct judgement *j)
 
 	storedb_open(&l->db, db_dir, (int)l->opts->db_timeout * 1000);
 	if (l->db.state == STOREDB_UNKNOWN) {
-		/* SQLite's POSIX locks show in /proc/locks too: name whoever locks it. */
+		/* SQLite's POSIX locks appear in /proc/locks too, so the locking process can be named. */
 		char *db_file = xasprintf("%s/db.sqlite", db_dir);
 		const struct file_lock *lock;
 
@@ -305,13 +304,6 @@ static void open_store_db(struct liveness *l, const struct judgement *j)
 	free(db_dir);
 }
 
-static int compare_ints(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void scan_users(struct liveness *l, const struct judgement *j)
 {
 	int *ids = xcalloc(j->count, sizeof(*ids));
@@ -320,7 +312,6 @@ static void scan_users(struct liveness *l, const struct judgement *j)
 	for (size_t i = 0; i < j->count; i++)
 		if (j->verdicts[i].leak)
 			ids[n++] = j->verdicts[i].mount->id;
-	qsort(ids, n, sizeof(*ids), compare_ints);
 	procscan_users(&l->users, l->opts->proc_dir, ids, n);
 	free(ids);
 }
@@ -331,7 +322,6 @@ void liveness_init(struct liveness *l, const struct options *opts, const char *p
 	memset(l, 0, sizeof(*l));
 	l->opts = opts;
 	l->prefix = prefix;
-	l->store_dir = path_prefixed(prefix, opts->store_dir);
 	l->state_dir = path_prefixed(prefix, opts->state_dir);
 	l->tmp_dirs = tmp_dirs;
 	l->ntmp_dirs = opts->ntmp_dirs;
@@ -394,6 +384,5 @@ void liveness_free(struct liveness *l)
 	nixstate_free(&l->nix);
 	procscan_free(&l->users);
 	seen_free(&l->seen);
-	free(l->store_dir);
 	free(l->state_dir);
 }

@@ -171,7 +171,13 @@ static const char *read_json_string(const char *p, char **ret)
 			if (!*p)
 				break;
 			/* Store names never need \u escapes; keep them as they are. */
-			strbuf_addf(&out, "%c", *p == 'n' ? '\n' : *p == 't' ? '\t' : *p);
+			char c = *p;
+
+			if (c == 'n')
+				c = '\n';
+			else if (c == 't')
+				c = '\t';
+			strbuf_addf(&out, "%c", c);
 			continue;
 		}
 		strbuf_addf(&out, "%c", *p);

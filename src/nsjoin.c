@@ -2,7 +2,7 @@
 /*
  * Mount namespaces.  A mount of another namespace cannot be unmounted from
  * outside it (umount2 fails with EINVAL), so a real run joins the judged
- * process's namespace; judging and dry runs read through /proc/PID/root.
+ * process's namespace.  Judging and dry runs read through /proc/PID/root.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -100,7 +100,7 @@ static size_t list_namespaces(const char *proc_dir, struct namespace **ret)
 	return n;
 }
 
-/* Name NS in the verdict of each leak it holds a copy of; returns whether it holds any. */
+/* Name NS in the verdict of each leak that NS has a copy of.  Returns whether it has any. */
 static bool note_copies(struct judgement *j, const struct mount_table *tab, const struct namespace *ns)
 {
 	bool found = false;

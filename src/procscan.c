@@ -98,10 +98,11 @@ static void scan_fds(struct mount_users *users, const int *ids, size_t nids,
 	free(dir);
 }
 
-void procscan_users(struct mount_users *users, const char *proc_dir, const int *ids, size_t nids)
+void procscan_users(struct mount_users *users, const char *proc_dir, const int *unsorted_ids, size_t nids)
 {
 	pid_t self = getpid();
 	struct dirent *de;
+	int *ids;
 	DIR *d;
 
 	users->users = NULL;
@@ -112,6 +113,11 @@ void procscan_users(struct mount_users *users, const char *proc_dir, const int *
 	d = opendir(proc_dir);
 	if (!d)
 		return;
+
+	/* Sorted for the bsearch of every descriptor's mount ID. */
+	ids = xmalloc(nids * sizeof(*ids));
+	memcpy(ids, unsorted_ids, nids * sizeof(*ids));
+	qsort(ids, nids, sizeof(*ids), compare_ints);
 	while ((de = readdir(d))) {
 		pid_t pid;
 		char *pid_dir;
@@ -129,6 +135,7 @@ void procscan_users(struct mount_users *users, const char *proc_dir, const int *
 		free(pid_dir);
 	}
 	closedir(d);
+	free(ids);
 
 	if (users->count)
 		qsort(users->users, users->count, sizeof(*users->users), compare_users);

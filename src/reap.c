@@ -121,7 +121,7 @@ int reap_verify(struct judgement *j, const char *mountinfo)
 			  strcmp(now->root, v->mount->root) == 0;
 
 		if (!present) {
-			/* An EINVAL or ENOENT is ambiguous; only the table tells that it is gone. */
+			/* EINVAL and ENOENT are ambiguous, so only the second table read proves it gone. */
 			if (strcmp(v->result, "unmounted") != 0)
 				v->result = "gone";
 			continue;

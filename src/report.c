@@ -95,7 +95,7 @@ static void fill_cell(struct libscols_line *line, size_t col, enum column_id id,
 		set_cell(line, col, v->namespaces);
 		break;
 	case COL_TARGET:
-		/* The table has no error column, so a malformed line says what is wrong here. */
+		/* The table has no error column, so a malformed line shows its error here. */
 		if (e->malformed && !json)
 			scols_line_refer_data(line, col, xasprintf("line %u: %s", e->line, e->error));
 		else

@@ -169,8 +169,8 @@ static void judge_table(const struct options *opts, const char *prefix, struct m
 /*
  * Run once more in the namespace of each process in HOLDERS, with the same
  * checks, for --reap-all-namespaces.  Each run is a child process, because
- * joining a namespace cannot be undone; it inherits the lock file, prints
- * only its summary line, and its exit status counts when this run's is 0.
+ * joining a namespace cannot be undone.  A child inherits the lock file and
+ * prints only its summary line.  Its exit status counts when this run's is 0.
  */
 static int run_in_other_namespaces(const struct options *opts, const pid_t *holders, size_t n)
 {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What a run waits for before it judges anything: another reaper holding the
- * lock file, then a garbage collection holding gc.lock.  Both waits count
- * against one deadline, and each reports why it gave up.
+ * The waits before a run judges anything: for another reaper to release the
+ * lock file, then for a garbage collection to release gc.lock.  Both waits
+ * count against one deadline, and each reports why it gave up.
  */
 #include <errno.h>
 #include <stdlib.h>
