@@ -107,19 +107,22 @@ static void test_mounttab(void)
 	CHECK(tab.entries[3].malformed, "an incomplete escape is malformed");
 	CHECK(tab.entries[4].malformed, "four fields after the separator are malformed");
 	CHECK(tab.entries[5].malformed == false, "a repeated ID after a malformed line is valid");
-	CHECK(tab.entries[6].parent == &tab.entries[5] && tab.entries[5].top == &tab.entries[6],
-	      "a mount on the same mount point is linked as the top");
+	CHECK(tab.entries[6].parent == &tab.entries[5], "a stacked mount's parent is the mount below");
+	CHECK(tab.entries[5].top == &tab.entries[6], "a mount on the same mount point is linked as the top");
 	CHECK(tab.entries[6].has_inner, "a mount inside is noted");
-	CHECK(tab.entries[7].line == 8 && !tab.entries[7].malformed, "a last line without newline");
+	CHECK(tab.entries[7].line == 8, "a last line without newline keeps its number");
+	CHECK(!tab.entries[7].malformed, "a last line without newline is valid");
 	CHECK(tab.entries[2].devno == makedev(254, 0), "device number");
 	mounttab_free(&tab);
 
 	CHECK(parse_text(&tab, "40 1 8:1 / / rw - ext4 /dev/a rw\n40 1 8:1 / /x rw - ext4 /dev/a rw\n") == 0,
 	      "parse failed");
-	CHECK(!tab.entries[0].malformed && tab.entries[1].malformed, "the later of two repeated IDs is malformed");
+	CHECK(!tab.entries[0].malformed, "the first of two repeated IDs is valid");
+	CHECK(tab.entries[1].malformed, "the later of two repeated IDs is malformed");
 	mounttab_free(&tab);
 
-	CHECK(parse_text(&tab, "") == 0 && tab.count == 0, "an empty table");
+	CHECK(parse_text(&tab, "") == 0, "an empty table parses");
+	CHECK(tab.count == 0, "an empty table has no entries");
 	mounttab_free(&tab);
 }
 
@@ -146,8 +149,9 @@ static void test_shape(void)
 
 	CHECK(parse_text(&tab, text) == 0, "parse failed");
 	shape_resolve_tmp_dirs(dirs, 1, &tab);
-	CHECK(dirs[0].resolved && dirs[0].devno == makedev(0, 34) && strcmp(dirs[0].fs_dir, "/") == 0,
-	      "a tmpfs /tmp resolves to its own root");
+	CHECK(dirs[0].resolved, "a tmpfs /tmp resolves");
+	CHECK(dirs[0].devno == makedev(0, 34), "a tmpfs /tmp resolves to the tmpfs device");
+	CHECK(dirs[0].fs_dir && strcmp(dirs[0].fs_dir, "/") == 0, "a tmpfs /tmp resolves to its own root");
 	for (size_t i = 0; i < tab.count; i++) {
 		enum reason got = shape_check(&tab.entries[i], "/nix/store", dirs, 1);
 
